@@ -1,7 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import { ConfigError } from '../../../core/src/errors.js';
 import type { Database } from '../database.js';
 import { PGlitePool } from './pglite-pool.js';
@@ -41,6 +39,8 @@ export async function openCatalog(url: string, options: { migrate?: boolean } = 
   const { kind, target } = parseCatalogUrl(url);
   let db: Kysely<Database>;
   if (kind === 'postgres') {
+    // Drivers load on demand so commands that never touch the catalog start fast.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: target,
       max: 4,
@@ -49,6 +49,7 @@ export async function openCatalog(url: string, options: { migrate?: boolean } = 
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     if (target !== 'memory') await mkdir(target, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
     const lite = await PGlite.create(target === 'memory' ? undefined : target, { parsers: TYPE_PARSERS });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(lite) }) });
   }

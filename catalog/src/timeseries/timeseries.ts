@@ -15,6 +15,8 @@ export interface VersionedSpec {
   key: readonly string[];
   /** Columns whose change makes a new version. */
   columns: Readonly<Record<string, ColumnType>>;
+  /** Whether the table has a `run_id` column linking each version to the run that observed it. */
+  runId?: boolean;
 }
 
 export type UpsertOutcome = 'inserted' | 'changed' | 'unchanged';
@@ -66,12 +68,12 @@ export async function upsertVersion(db: Kysely<Database>, spec: VersionedSpec, r
     }
     await sql`UPDATE ${table} SET valid_to = ${at} WHERE id = ${current.id}`.execute(db);
   }
-  const insertCols = [...spec.key, ...cols.map(([c]) => c), 'valid_from', 'run_id'];
+  const insertCols = [...spec.key, ...cols.map(([c]) => c), 'valid_from', ...(spec.runId ? ['run_id'] : [])];
   const values = [
     ...spec.key.map((k) => sql`${row[k] as string}`),
     ...cols.map(([c, t]) => param(row[c], t)),
     sql`${at}::timestamptz`,
-    sql`${runId ?? null}::text`,
+    ...(spec.runId ? [sql`${runId ?? null}::text`] : []),
   ];
   await sql`INSERT INTO ${table} (${sql.join(insertCols.map((c) => sql.ref(c)))}) VALUES (${sql.join(values)})`.execute(db);
   return current ? 'changed' : 'inserted';
