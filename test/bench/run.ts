@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: runs every `*.bench.ts` in this folder (or those named on the command line) in
+ * its own process, one after another, and prints their reports. Not part of `npm test`.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = import.meta.dirname;
+const only = process.argv.slice(2);
+const files = readdirSync(dir).filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.includes(o)))).sort();
+let failed = 0;
+process.stdout.write(`# ssmd benchmarks (${new Date().toISOString()}, node ${process.version})\n\n`);
+for (const f of files) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(dir, f)], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed += 1;
+    process.stderr.write(`bench ${f} failed with ${r.status ?? r.signal}\n`);
+  }
+}
+process.exit(failed ? 1 : 0);
