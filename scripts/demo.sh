@@ -14,23 +14,25 @@ fi
 
 ssmd() { node bin/ssmd.mjs "$@"; }
 ENV_NAME=${SSMD_DEMO_ENV:-demo}
+# Kept under .ssmd/ so the demo leaves the working tree clean; real environments live in deploy/environments/.
+ENV_FILE=".ssmd/environments/${ENV_NAME}.yaml"
 
 echo "== ssmd init"
 ssmd init
-if [ ! -f "deploy/environments/${ENV_NAME}.yaml" ]; then
+if [ ! -f "$ENV_FILE" ]; then
   echo "== ssmd env init ${ENV_NAME} (embedded middleware, Kraken BTC/USD and ETH/USD)"
-  ssmd env init "$ENV_NAME" --timezone America/New_York --start 08:00 --end 20:00 --calendar weekdays
+  ssmd env init "$ENV_NAME" --file "$ENV_FILE" --timezone America/New_York --start 08:00 --end 20:00 --calendar weekdays
 fi
 echo "== ssmd env validate ${ENV_NAME}"
-ssmd env validate "$ENV_NAME"
+ssmd env validate "$ENV_FILE"
 echo "== ssmd env plan ${ENV_NAME}"
-ssmd env plan "$ENV_NAME"
+ssmd env plan "$ENV_FILE"
 echo "== ssmd env apply ${ENV_NAME}"
-ssmd env apply "$ENV_NAME"
+ssmd env apply "$ENV_FILE"
 echo "== ssmd env history ${ENV_NAME}"
 ssmd env history "$ENV_NAME"
 echo "== ssmd feeds list"
 ssmd feeds list
 echo
-echo "Done. The catalog is in .ssmd/catalog, the environment in deploy/environments/${ENV_NAME}.yaml."
+echo "Done. The catalog is in .ssmd/catalog, the environment file in ${ENV_FILE}."
 echo "Next: ssmd --help, ssmd env --help, ssmd keys --help."

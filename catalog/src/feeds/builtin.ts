@@ -14,13 +14,13 @@ export const BUILTIN_FEEDS: ReadonlyArray<{ name: string; venue: 'kalshi' | 'pol
       {
         protocol_version: 'ws-v2-cents', effective_from: new Date('2024-01-01T00:00:00Z'),
         endpoints: { ws: 'wss://api.elections.kalshi.com/trade-api/ws/v2', rest: 'https://api.elections.kalshi.com/trade-api/v2' },
-        channels: ['ticker', 'trade', 'orderbook_delta', 'market_lifecycle_v2', 'event_lifecycle'],
+        channels: ['ticker', 'trade', 'orderbook_delta', 'market_lifecycle_v2'],
       },
       {
         // Legacy cent price fields were deprecated on 2026-03-05; dollar/fixed-point fields from then on.
         protocol_version: 'ws-v2-dollars', effective_from: new Date('2026-03-05T00:00:00Z'),
         endpoints: { ws: 'wss://api.elections.kalshi.com/trade-api/ws/v2', rest: 'https://api.elections.kalshi.com/trade-api/v2' },
-        channels: ['ticker', 'trade', 'orderbook_delta', 'market_lifecycle_v2', 'event_lifecycle'],
+        channels: ['ticker', 'trade', 'orderbook_delta', 'market_lifecycle_v2'],
       },
     ],
   },
