@@ -30,5 +30,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const [table] of TABLES.reverse()) await sql.raw(`DROP TABLE ${table}`).execute(db);
+  for (const [table] of [...TABLES].reverse()) await sql.raw(`DROP TABLE ${table}`).execute(db);
 }

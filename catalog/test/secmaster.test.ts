@@ -71,6 +71,17 @@ describeOnBothCatalogs('secmaster time series', (catalog) => {
     expect(await instrumentsAsOf(db, 'polymarket_tokens', T('05T00:00:00'))).toHaveLength(0);
   });
 
+  it('refuses a version that would overlap a closed one (after a delist)', async () => {
+    const { db } = catalog();
+    await recordInstruments(db, 'kraken_pairs', [{ symbol: 'SOL/USD', status: 'online' }], T('01T00:00:00'));
+    await delistInstrument(db, 'kraken_pairs', 'SOL/USD', T('10T00:00:00'));
+    await expect(recordInstruments(db, 'kraken_pairs', [{ symbol: 'SOL/USD', status: 'online' }], T('05T00:00:00'))).rejects.toThrow(/would overlap/);
+    expect(await instrumentsAsOf(db, 'kraken_pairs', T('07T00:00:00'), 'SOL/USD')).toHaveLength(1);
+    // Relisting after the close is a new version.
+    expect((await recordInstruments(db, 'kraken_pairs', [{ symbol: 'SOL/USD', status: 'online' }], T('12T00:00:00'))).inserted).toBe(1);
+    expect(await instrumentHistory(db, 'kraken_pairs', 'SOL/USD')).toHaveLength(2);
+  });
+
   it('allows exactly one open row per key (the database enforces it)', async () => {
     const { db } = catalog();
     await recordInstruments(db, 'kraken_pairs', [{ symbol: 'ETH/USD' }], T('01T00:00:00'));

@@ -13,7 +13,6 @@ const EnvSchema = z.object({
   SSMD_MASTER_KEY: z.string().min(1).optional(),
   SSMD_MASTER_KEY_FILE: z.string().min(1).optional(),
   SSMD_ACTOR: z.string().min(1).max(200).optional(),
-  SSMD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional(),
 });
 
 export interface CliConfig {
@@ -24,7 +23,6 @@ export interface CliConfig {
   readonly masterKey: { readonly value?: string; readonly file: string };
   /** Who acts, for the audit log; default `<user>@<host>`. */
   readonly actor: string;
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export function loadCliConfig(env: Record<string, string | undefined>, cwd: string, overrides: { home?: string; catalog?: string } = {}): CliConfig {
@@ -46,6 +44,5 @@ export function loadCliConfig(env: Record<string, string | undefined>, cwd: stri
     catalogUrl: overrides.catalog ?? e.SSMD_CATALOG ?? `pglite:${join(home, 'catalog')}`,
     masterKey: Object.freeze({ ...(e.SSMD_MASTER_KEY ? { value: e.SSMD_MASTER_KEY } : {}), file: e.SSMD_MASTER_KEY_FILE ?? join(home, 'master.key') }),
     actor: e.SSMD_ACTOR ?? `${user}@${hostname()}`,
-    logLevel: e.SSMD_LOG_LEVEL ?? 'warn',
   });
 }

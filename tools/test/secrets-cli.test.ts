@@ -25,7 +25,7 @@ describe('secrets never appear in logs, CLI output or the database in plain text
 
   beforeAll(async () => {
     pg = await startPostgres();
-    box = await CliSandbox.create({ SSMD_CATALOG: pg.url, SSMD_LOG_LEVEL: 'debug', S3_SECRET });
+    box = await CliSandbox.create({ SSMD_CATALOG: pg.url, S3_SECRET });
   });
   afterAll(async () => {
     await box.dispose();

@@ -82,7 +82,7 @@ async function applyIn(tx: Kysely<Database>, loaded: LoadedEnvironment, actor: s
   const revision = (latest?.revision ?? 0) + 1;
   await tx.insertInto('environment_revisions').values({
     environment: env.name, revision, content: loaded.text, content_sha256: loaded.sha256,
-    spec: JSON.stringify(env) as never, source_file: loaded.file, applied_by: actor,
+    spec: JSON.stringify(env) as never, source_file: loaded.file, applied_by: actor, applied_at: at,
   }).execute();
   changes.push({ area: 'revision', op: 'add', target: `${env.name}@${revision}` });
 

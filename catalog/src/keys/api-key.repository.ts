@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AuthError, NotFoundError, SsmdError } from '../../../core/src/errors.js';
 import type { Database } from '../database.js';
@@ -18,6 +18,7 @@ export interface ApiPrincipal {
 
 export type ApiKeyInfo = Omit<ApiKeyRow, 'secret_hash'>;
 
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const TOKEN = /^ssmd_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
 // API key secrets are 32 random bytes, so a fast hash is the right tool (no dictionary to resist).
@@ -36,7 +37,7 @@ export async function createApiKey(
   db: Kysely<Database>, input: { name: string; scopes: readonly string[]; expiresAt?: Date; actor: string },
 ): Promise<{ id: string; token: string; scopes: Scope[] }> {
   const scopes = checkScopes(input.scopes);
-  const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const id = Array.from({ length: 12 }, () => ID_ALPHABET[randomInt(ID_ALPHABET.length)]).join('');
   const secret = randomBytes(32).toString('base64url');
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('api_keys').values({

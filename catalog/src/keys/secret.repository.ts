@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AuthError, NotFoundError, SsmdError } from '../../../core/src/errors.js';
+import { NotFoundError, SsmdError } from '../../../core/src/errors.js';
 import { open, rewrap, seal, type MasterKey, type Sealed } from '../../../core/src/crypto/envelope.js';
 import type { Redactor } from '../../../core/src/log/redact.js';
 import type { Database } from '../database.js';
@@ -141,9 +141,10 @@ export async function resolveSecret(db: Kysely<Database>, ctx: KeyStoreContext, 
  * change, so nothing can be lost; each re-wrapped key is checked to open before commit.
  */
 export async function rotateMasterKey(db: Kysely<Database>, actor: string, from: MasterKey, to: MasterKey): Promise<{ rewrapped: number }> {
-  if (from.id === to.id) throw new AuthError('the new master key is the same as the current one');
+  if (from.id === to.id) throw new SsmdError(`the new master key is the current one (${from.id}); generate a new key`, { code: 'USAGE' });
   return db.transaction().execute(async (tx) => {
     const rows = await tx.selectFrom('secrets').selectAll().forUpdate().execute();
+    let rewrapped = 0;
     for (const row of rows) {
       const aad = aadOf(row.name, row.version);
       const sealed = toSealed(row);
@@ -151,8 +152,9 @@ export async function rotateMasterKey(db: Kysely<Database>, actor: string, from:
       const w = rewrap(sealed, from, to, aad);
       open({ ...sealed, ...w }, to, aad).fill(0);
       await tx.updateTable('secrets').set({ wrapped_dek: w.wrappedDek, dek_iv: w.dekIv, dek_tag: w.dekTag, kek_id: w.kekId }).where('id', '=', row.id).execute();
+      rewrapped += 1;
     }
-    await audit(tx, { actor, action: 'key.rotate-master', target: 'master-key', detail: { from: from.id, to: to.id, rewrapped: rows.length } });
-    return { rewrapped: rows.length };
+    await audit(tx, { actor, action: 'key.rotate-master', target: 'master-key', detail: { from: from.id, to: to.id, rewrapped } });
+    return { rewrapped };
   });
 }

@@ -53,8 +53,14 @@ export async function upsertVersion(db: Kysely<Database>, spec: VersionedSpec, r
   if (!db.isTransaction) return db.transaction().execute((tx) => upsertVersion(tx, spec, row, at, runId));
   for (const k of spec.key) if (typeof row[k] !== 'string' || row[k] === '') throw new SsmdError(`${spec.table}: key column ${k} must be a non-empty string`, { code: 'INVALID_ROW' });
   const table = sql.table(spec.table);
-  const open = await sql<{ id: number; valid_from: Date }>`SELECT id, valid_from FROM ${table} WHERE ${keyMatch(spec, row)} AND valid_to IS NULL FOR UPDATE`.execute(db);
-  const current = open.rows[0];
+  // The newest version, open or closed: a new version may neither precede it nor overlap it.
+  const latest = await sql<{ id: number; valid_from: Date; valid_to: Date | null }>`SELECT id, valid_from, valid_to FROM ${table}
+    WHERE ${keyMatch(spec, row)} ORDER BY valid_from DESC LIMIT 1 FOR UPDATE`.execute(db);
+  const newest = latest.rows[0];
+  if (newest?.valid_to && at.getTime() < newest.valid_to.getTime()) {
+    throw new OutOfOrderVersionError(`${describeKey(spec, row)}: a version valid from ${at.toISOString()} would overlap the version that ended at ${newest.valid_to.toISOString()}`);
+  }
+  const current = newest && newest.valid_to === null ? newest : undefined;
   const cols = Object.entries(spec.columns);
   const changed = sql.join(cols.map(([c, t]) => sql`${sql.ref(c)} IS DISTINCT FROM ${param(row[c], t)}`), sql` OR `);
   if (current) {
