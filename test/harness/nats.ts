@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { resolveBinary } from './binaries.js';
 import { getFreePorts, LOOPBACK } from './ports.js';
-import { makeTempDir, retryOnPortClash, spawnServer } from './process.js';
+import { makeTempDir, retryOnPortClash, spawnServer, type ServerProcess } from './process.js';
 
 export interface NatsServer {
   /** nats://127.0.0.1:<port> */
@@ -11,7 +11,13 @@ export interface NatsServer {
   /** HTTP monitoring port (/varz, /jsz, /healthz). */
   monitorPort: number;
   dir: string;
+  /** JetStream store directory (`-sd`). */
+  storeDir: string;
   stop(): Promise<void>;
+  /** Send `signal` (default SIGKILL) and wait for the process to exit; the store dir stays. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Start the server again on the same ports and store dir (after `kill`); resolves when JetStream is healthy. */
+  restart(): Promise<void>;
 }
 
 export interface StartNatsOptions {
@@ -19,47 +25,80 @@ export interface StartNatsOptions {
   args?: string[];
   /** Readiness timeout (default 30 s). */
   timeoutMs?: number;
+  /** Client port (default: a free one). */
+  port?: number;
+  /** JetStream store directory (default `<dir>/js`, removed by stop()). */
+  storeDir?: string;
 }
 
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer> {
   const bin = resolveBinary('nats-server');
   return retryOnPortClash(async () => {
-    const [port, monitorPort] = (await getFreePorts(2)) as [number, number];
+    const [freePort, monitorPort] = (await getFreePorts(2)) as [number, number];
+    const port = opts.port ?? freePort;
     const dir = await makeTempDir();
-    const proc = await spawnServer({
-      name: 'nats-server',
-      command: bin,
-      args: [
-        '-a', LOOPBACK,
-        '-p', String(port),
-        '-m', String(monitorPort),
-        '-n', `ssmd-test-${port}`,
-        '-js',
-        '-sd', path.join(dir, 'js'),
-        ...(opts.args ?? []),
-      ],
-      dir,
-      graceMs: 5_000,
-    });
-    try {
-      await proc.waitReady(
-        async () => {
-          const res = await fetch(`http://${LOOPBACK}:${monitorPort}/healthz?js-enabled-only=true`);
-          await res.body?.cancel();
-          return res.ok;
-        },
-        { timeoutMs: opts.timeoutMs ?? 30_000, description: 'JetStream health (/healthz?js-enabled-only=true)' },
-      );
-    } catch (err) {
-      await proc.stop();
-      throw err;
-    }
+    const storeDir = opts.storeDir ?? path.join(dir, 'js');
+    const spawn = () => spawnNats(bin, { port, monitorPort, dir, storeDir, args: opts.args ?? [], timeoutMs: opts.timeoutMs ?? 30_000 });
+    let proc = await spawn();
     return {
       url: `nats://${LOOPBACK}:${port}`,
       port,
       monitorPort,
       dir,
+      storeDir,
       stop: () => proc.stop(),
+      async kill(signal: NodeJS.Signals = 'SIGKILL') {
+        if (proc.exited) return;
+        const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+        process.kill(proc.pid, signal);
+        await exited;
+      },
+      async restart() {
+        if (!proc.exited) throw new Error('nats-server is still running; kill() it before restart()');
+        // The dead process is not stopped (that would delete the shared dir); the new one owns it.
+        proc = await spawn();
+      },
     };
   });
+}
+
+interface SpawnNatsOptions {
+  port: number;
+  monitorPort: number;
+  dir: string;
+  storeDir: string;
+  args: string[];
+  timeoutMs: number;
+}
+
+async function spawnNats(bin: string, o: SpawnNatsOptions): Promise<ServerProcess> {
+  const proc = await spawnServer({
+    name: 'nats-server',
+    command: bin,
+    args: [
+      '-a', LOOPBACK,
+      '-p', String(o.port),
+      '-m', String(o.monitorPort),
+      '-n', `ssmd-test-${o.port}`,
+      '-js',
+      '-sd', o.storeDir,
+      ...o.args,
+    ],
+    dir: o.dir,
+    graceMs: 5_000,
+  });
+  try {
+    await proc.waitReady(
+      async () => {
+        const res = await fetch(`http://${LOOPBACK}:${o.monitorPort}/healthz?js-enabled-only=true`);
+        await res.body?.cancel();
+        return res.ok;
+      },
+      { timeoutMs: o.timeoutMs, description: 'JetStream health (/healthz?js-enabled-only=true)' },
+    );
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return proc;
 }

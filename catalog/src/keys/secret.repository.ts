@@ -120,6 +120,11 @@ export async function missingSecrets(db: Kysely<Database>, names: readonly strin
  * redactor before it is returned, and the use is audited.
  */
 export async function resolveSecret(db: Kysely<Database>, ctx: KeyStoreContext, name: string, purpose: string): Promise<Buffer> {
+  return (await resolveCredential(db, ctx, name, purpose)).value;
+}
+
+/** A decrypted secret with its non-secret attributes (e.g. the S3 access key id beside the secret key). */
+export async function resolveCredential(db: Kysely<Database>, ctx: KeyStoreContext, name: string, purpose: string): Promise<{ value: Buffer; attributes: Record<string, string> }> {
   const row = await db.selectFrom('secrets').selectAll().where('name', '=', name).where('status', '=', 'active').executeTakeFirst();
   if (!row) {
     await audit(db, { actor: ctx.actor, action: 'key.use', target: `key:${name}`, outcome: 'denied', detail: { purpose, reason: 'missing or revoked' } });
@@ -129,7 +134,7 @@ export async function resolveSecret(db: Kysely<Database>, ctx: KeyStoreContext, 
     const value = open(toSealed(row), ctx.kek, aadOf(row.name, row.version));
     ctx.redactor.register(value, `key:${name}`);
     await audit(db, { actor: ctx.actor, action: 'key.use', target: `key:${name}`, detail: { purpose, version: row.version } });
-    return value;
+    return { value, attributes: row.attributes };
   } catch (err) {
     await audit(db, { actor: ctx.actor, action: 'key.use', target: `key:${name}`, outcome: 'error', detail: { purpose, reason: (err as Error).message } });
     throw err;
