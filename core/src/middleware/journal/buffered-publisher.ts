@@ -16,8 +16,10 @@ export interface BufferedPublisherOptions {
   maxSpillBytes?: number;
   /** Publishes sent per round (default 2048); each round waits for all of its acks. */
   window?: number;
-  /** Wait between attempts while the journal is unavailable (default 250 ms). */
+  /** First wait after a failed round (default 250 ms); doubles per failure up to `maxRetryMs`. */
   retryMs?: number;
+  /** Longest wait between attempts while the journal is unavailable (default 5 s). */
+  maxRetryMs?: number;
   clock: Clock;
   findings: FindingSink;
 }
@@ -57,7 +59,8 @@ export class BufferedPublisher {
   readonly #o: Required<Omit<BufferedPublisherOptions, 'spillDir'>> & { spillDir?: string };
   readonly #queue: Item[] = [];
   #bytes = 0;
-  #spill: { path: string; fd: number; writeOffset: number; readOffset: number; pending: number; since: number } | undefined;
+  #spill: { path: string; fd: number; writeOffset: number; readOffset: number; pending: number; since: number; chunks: Buffer[]; chunkBytes: number } | undefined;
+  #failures = 0;
   #spillSeq = 0;
   #waiters: Array<() => void> = [];
   #idle: Array<() => void> = [];
@@ -72,7 +75,7 @@ export class BufferedPublisher {
   constructor(journal: Journal, opts: BufferedPublisherOptions) {
     if (opts.policy === 'spill' && !opts.spillDir) throw new Error('BufferedPublisher: policy spill needs spillDir');
     this.#journal = journal;
-    this.#o = { window: 2048, retryMs: 250, maxSpillBytes: 1024 * 1024 * 1024, ...opts };
+    this.#o = { window: 2048, retryMs: 250, maxRetryMs: 5_000, maxSpillBytes: 1024 * 1024 * 1024, ...opts };
   }
 
   /** Accept a record; see the class comment for when this waits. */
@@ -125,21 +128,32 @@ export class BufferedPublisher {
     if (!this.#spill) {
       mkdirSync(this.#o.spillDir!, { recursive: true });
       const path = join(this.#o.spillDir!, `spill-${process.pid}-${++this.#spillSeq}.bin`);
-      this.#spill = { path, fd: openSync(path, 'w+'), writeOffset: 0, readOffset: 0, pending: 0, since: this.#o.clock.now() };
+      this.#spill = { path, fd: openSync(path, 'w+'), writeOffset: 0, readOffset: 0, pending: 0, since: this.#o.clock.now(), chunks: [], chunkBytes: 0 };
       this.#o.findings.record({ kind: 'spill_started', severity: 'warning', windowStart: this.#spill.since, summary: `journal unavailable or slow: spilling to ${path}`, detail: { path } });
     }
-    const body = Buffer.from(JSON.stringify({ s: record.subject, m: record.msgId, h: record.headers, d: Buffer.from(record.data).toString('base64') }));
-    if (this.#spill.writeOffset + body.length + 4 > this.#o.maxSpillBytes) {
+    const entry = encodeSpill(record);
+    const s = this.#spill;
+    if (s.writeOffset + s.chunkBytes + entry.length > this.#o.maxSpillBytes) {
       this.#drop(record, `journal unavailable and spill file full (${this.#o.maxSpillBytes} bytes)`);
       return;
     }
     this.#endDropWindow();
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(body.length);
-    writeSync(this.#spill.fd, Buffer.concat([head, body]), 0, body.length + 4, this.#spill.writeOffset);
-    this.#spill.writeOffset += body.length + 4;
-    this.#spill.pending += 1;
+    // Appended in 256 KiB writes: the spill path must cost little memory and few syscalls.
+    s.chunks.push(entry);
+    s.chunkBytes += entry.length;
+    if (s.chunkBytes >= SPILL_WRITE_BYTES) this.#writeSpillChunks();
+    s.pending += 1;
     this.#stats.spilledRecords += 1;
+  }
+
+  #writeSpillChunks(): void {
+    const s = this.#spill;
+    if (!s || s.chunkBytes === 0) return;
+    const buf = s.chunks.length === 1 ? s.chunks[0]! : Buffer.concat(s.chunks, s.chunkBytes);
+    writeSync(s.fd, buf, 0, buf.length, s.writeOffset);
+    s.writeOffset += buf.length;
+    s.chunks = [];
+    s.chunkBytes = 0;
   }
 
   /** Count a lost record; the first loss of a window is recorded at once, the count when it closes. */
@@ -173,6 +187,7 @@ export class BufferedPublisher {
   #refillFromSpill(): void {
     const s = this.#spill;
     if (!s) return;
+    this.#writeSpillChunks();
     const head = Buffer.alloc(4);
     while (s.readOffset < s.writeOffset && this.#bytes < this.#o.maxBufferBytes / 2) {
       readSync(s.fd, head, 0, 4, s.readOffset);
@@ -181,8 +196,7 @@ export class BufferedPublisher {
       readSync(s.fd, body, 0, len, s.readOffset + 4);
       s.readOffset += len + 4;
       s.pending -= 1;
-      const j = JSON.parse(body.toString()) as { s: string; m: string; h?: Record<string, string>; d: string };
-      const record: JournalRecord = { subject: j.s, msgId: j.m, data: Buffer.from(j.d, 'base64'), ...(j.h ? { headers: j.h } : {}) };
+      const record = decodeSpill(body);
       this.#queue.push({ record, bytes: sizeOf(record) });
       this.#bytes += sizeOf(record);
     }
@@ -209,7 +223,9 @@ export class BufferedPublisher {
       for (;;) {
         if (this.#queue.length === 0) this.#refillFromSpill();
         if (this.#queue.length === 0) break;
-        const batch = this.#queue.slice(0, this.#o.window);
+        // While the journal is failing, probe with one record per attempt: re-sending whole rounds
+        // to a stalled server would pile them up in the client's outbound buffer.
+        const batch = this.#queue.slice(0, this.#failures > 0 ? 1 : this.#o.window);
         const results = await Promise.allSettled(batch.map((i) => this.#journal.publish(i.record)));
         // Acknowledge the leading run of successes; retry from the first failure, in order.
         for (const r of results) {
@@ -234,7 +250,10 @@ export class BufferedPublisher {
         if (acked < batch.length) {
           this.#stats.failedAttempts += 1;
           // Later successes in this batch are re-sent with the same msgId: the journal dedupes them.
-          await this.#o.clock.sleep(this.#o.retryMs);
+          await this.#o.clock.sleep(Math.min(this.#o.maxRetryMs, this.#o.retryMs * 2 ** Math.min(this.#failures, 16)));
+          this.#failures += 1;
+        } else {
+          this.#failures = 0;
         }
         if (this.#queue.length === 0 && !this.#spill && this.#limitSince !== undefined) this.#limitSince = undefined;
       }
@@ -243,4 +262,35 @@ export class BufferedPublisher {
       for (const r of this.#idle.splice(0)) r();
     }
   }
+}
+
+const SPILL_WRITE_BYTES = 256 * 1024;
+
+/** Spill entry: u32 length, then u16 subject, u16 msgId, u32 headers JSON, data bytes. */
+function encodeSpill(r: JournalRecord): Buffer {
+  const subject = Buffer.from(r.subject);
+  const msgId = Buffer.from(r.msgId);
+  const headers = r.headers ? Buffer.from(JSON.stringify(r.headers)) : Buffer.alloc(0);
+  const body = 2 + subject.length + 2 + msgId.length + 4 + headers.length + r.data.byteLength;
+  const out = Buffer.allocUnsafe(4 + body);
+  let o = out.writeUInt32BE(body, 0);
+  o = out.writeUInt16BE(subject.length, o);
+  o += subject.copy(out, o);
+  o = out.writeUInt16BE(msgId.length, o);
+  o += msgId.copy(out, o);
+  o = out.writeUInt32BE(headers.length, o);
+  o += headers.copy(out, o);
+  out.set(r.data, o);
+  return out;
+}
+
+function decodeSpill(b: Buffer): JournalRecord {
+  let o = 0;
+  const sl = b.readUInt16BE(o);
+  const subject = b.toString('utf8', (o += 2), (o += sl));
+  const ml = b.readUInt16BE(o);
+  const msgId = b.toString('utf8', (o += 2), (o += ml));
+  const hl = b.readUInt32BE(o);
+  const headers = hl ? (JSON.parse(b.toString('utf8', (o += 4), (o += hl))) as Record<string, string>) : ((o += 4), undefined);
+  return { subject, msgId, data: b.subarray(o), ...(headers ? { headers } : {}) };
 }

@@ -17,6 +17,7 @@ import { readStream } from './local-reader.js';
 import { loadStream, type DedupeEntry, type LoadedStream, type RecoveryNote, type SegmentMeta } from './local-stream.js';
 import { segmentFile } from './segment.js';
 import { assertCovered, effectiveDuplicateWindowMs, isValidSubject, validateStreamSpec, validateStreamSpecs } from './streams.js';
+import { syncDir } from '../../fsutil.js';
 
 /** Options for `openLocalJournal`. */
 export interface LocalJournalOptions {
@@ -476,14 +477,6 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Take `<dir>/LOCK` (our pid), replacing a lock whose process is gone. */
 async function acquireLock(dir: string): Promise<string> {

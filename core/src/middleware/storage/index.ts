@@ -6,6 +6,7 @@ import { SsmdError } from '../../errors.js';
 import type { ObjectStore } from '../storage.js';
 import type { LocalObjectStoreOptions } from './local.js';
 import type { S3ObjectStoreOptions } from './s3.js';
+import { syncDir } from '../../fsutil.js';
 
 /** Which store to open; the implementation is imported on demand, so `local` never loads the AWS SDK. */
 export type ObjectStoreConfig = ({ kind: 'local' } & LocalObjectStoreOptions) | ({ kind: 's3' } & S3ObjectStoreOptions);
@@ -112,11 +113,3 @@ export async function writeFileAtomic(
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
