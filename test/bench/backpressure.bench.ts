@@ -1,10 +1,15 @@
+// bench-node-flags: --max-old-space-size=96 --max-semi-space-size=8
 /**
  * Peak RSS while the journal is stalled (M15): the nats-server is frozen with SIGSTOP for 60 s
  * while a producer keeps publishing 300-byte frames at a steady rate through a BufferedPublisher.
  * Memory must stay within the configured buffer limit plus a fixed overhead, for both policies
  * (`block` and `spill`). Baseline: RSS of the same process right before the stall.
  *
- *   node --import tsx --expose-gc test/bench/backpressure.bench.ts [stallSeconds]
+ * The process runs with the V8 heap limits a 256 MB memory profile sets (flags above): without
+ * them V8 lets garbage pile up during the drain at full speed (heap after GC stays ~11 MiB, but
+ * RSS grows by 100+ MiB), which is why every ssmd service runs with heap limits from its profile.
+ *
+ *   node --max-old-space-size=96 --max-semi-space-size=8 --import tsx --expose-gc test/bench/backpressure.bench.ts [stallSeconds]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -56,6 +61,7 @@ async function run(policy: 'block' | 'spill'): Promise<string> {
   const offeredBefore = i;
   await new Promise((r) => setTimeout(r, STALL_S * 1000));
   const acceptedDuringStall = i - offeredBefore;
+  const peakStall = peak;
   process.kill(pid, 'SIGCONT');
   stop = true;
   await producer;
@@ -67,6 +73,7 @@ async function run(policy: 'block' | 'spill'): Promise<string> {
   await nats.stop();
   await rm(dir, { recursive: true, force: true });
   const growth = (peak - base) / MiB;
+  process.stderr.write(`${policy}: peak during stall ${((peakStall - base) / MiB).toFixed(0)} MiB, during drain ${((peak - base) / MiB).toFixed(0)} MiB, heapUsed after gc ${(global.gc?.(), process.memoryUsage().heapUsed / MiB).toFixed(0)} MiB\n`);
   const ok = growth <= BUFFER_MB + OVERHEAD_MB && info.messages === i;
   return `| ${policy} | ${STALL_S} | ${(base / MiB).toFixed(0)} | ${(peak / MiB).toFixed(0)} | ${growth.toFixed(0)} | ${BUFFER_MB} + ${OVERHEAD_MB} | ${acceptedDuringStall} | ${stats.spilledRecords} | ${i} | ${info.messages} | ${findings.findings.map((f) => f.kind).join(', ')} | ${ok ? 'PASS' : 'FAIL'} |`;
 }

@@ -3,7 +3,7 @@
  * its own process, one after another, and prints their reports. Not part of `npm test`.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = import.meta.dirname;
@@ -12,7 +12,9 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.bench.ts') && (only.le
 let failed = 0;
 process.stdout.write(`# ssmd benchmarks (${new Date().toISOString()}, node ${process.version})\n\n`);
 for (const f of files) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(dir, f)], { stdio: 'inherit' });
+  // A bench may ask for node flags in a `// bench-node-flags: ...` line (e.g. the heap limits a profile sets).
+  const flags = /^\/\/ bench-node-flags: (.+)$/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1]?.split(' ') ?? [];
+  const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', '--expose-gc', join(dir, f)], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed += 1;
     process.stderr.write(`bench ${f} failed with ${r.status ?? r.signal}\n`);
