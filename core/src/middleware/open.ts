@@ -6,6 +6,7 @@ import { openCache } from './cache/index.js';
 import { RealClock, type Clock } from './clock.js';
 import { MemoryFindingSink, type FindingSink } from './findings.js';
 import type { Journal, StreamSpec } from './journal.js';
+import { BufferedPublisher } from './journal/buffered-publisher.js';
 import { rawFeedFilter, rawStreamName, rawSubject } from './subjects.js';
 import type { ObjectStore } from './storage.js';
 import { openObjectStore } from './storage/index.js';
@@ -25,6 +26,11 @@ export interface Middleware {
   findings: FindingSink;
   /** The raw streams this environment journals into (already ensured). */
   streams: StreamSpec[];
+  /**
+   * A publisher in front of the journal whose buffer is the profile's `buffer_mb`; past it, the
+   * policy (default `spill`) waits or continues in `<home>/spill/<env>/<name>`.
+   */
+  publisher(name: string, policy?: 'block' | 'spill'): BufferedPublisher;
   close(): Promise<void>;
 }
 
@@ -125,8 +131,12 @@ export async function openMiddleware(env: Environment, opts: { home: string; cwd
     const streams = rawStreamSpecs(env);
     await journal.ensureStreams(streams);
     await journal.verifyCoverage(publishedSubjects(env));
+    const findings = opts.findings ?? new MemoryFindingSink();
     return {
-      journal, transport, cache, storage, clock, findings: opts.findings ?? new MemoryFindingSink(), streams,
+      journal, transport, cache, storage, clock, findings, streams,
+      publisher: (name, policy = 'spill') => new BufferedPublisher(journal, {
+        maxBufferBytes: env.profile.buffer_mb * 1024 * 1024, policy, spillDir: join(opts.home, 'spill', env.name, name), clock, findings,
+      }),
       async close() {
         for (const m of opened.reverse()) await m.close();
       },

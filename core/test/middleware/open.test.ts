@@ -40,6 +40,12 @@ storage: {block: data}
       expect(ack).toMatchObject({ stream: 'LAB_KRAKEN_RAW', seq: 1, duplicate: false });
       const obj = await mw.storage.putBytes('raw/x.txt', Buffer.from('hello'));
       expect(obj.size).toBe(5);
+      // The publisher's buffer comes from the profile (default buffer_mb 64).
+      const pub = mw.publisher('kraken-0');
+      await pub.publish({ subject: rawSubject({ env: 'lab', feed: 'kraken', type: 'trade', symbol: 'ETH/USD' }), msgId: 'c:2', data: Buffer.from('{}') });
+      await pub.close();
+      expect((await mw.journal.info('LAB_KRAKEN_RAW')).messages).toBe(2);
+      expect(env.profile.buffer_mb).toBe(64);
     } finally {
       await mw.close();
     }
