@@ -23,7 +23,7 @@ export class CatalogFindingSink implements FindingSink {
       await recordFinding(this.db, {
         feed: this.scope.feed, day: new Date(f.windowStart).toISOString().slice(0, 10), kind: f.kind, severity: f.severity, summary: f.summary,
         windowStart: new Date(f.windowStart), ...(f.windowEnd !== undefined ? { windowEnd: new Date(f.windowEnd) } : {}),
-        detail: f.detail, source: this.scope.source, ...(this.scope.runId ? { runId: this.scope.runId } : {}),
+        detail: f.detail, source: this.scope.source, ...(f.symbols ? { symbols: f.symbols } : {}), ...(this.scope.runId ? { runId: this.scope.runId } : {}),
       });
     } catch {
       this.failed.push(f);

@@ -1,10 +1,16 @@
 /**
- * Where middleware reports data-quality findings (never silent drops). The catalog's `dq_findings`
+ * Where middleware and capture report data-quality findings (never silent drops). The catalog's `dq_findings`
  * table is the production sink (wired by the services); tests and the embedded mode may collect
  * them in memory.
  */
 export interface MiddlewareFinding {
-  kind: 'buffer_limit_reached' | 'spill_started' | 'spill_drained' | 'data_dropped';
+  /**
+   * What happened. Middleware: buffer_limit_reached, spill_started, spill_drained, data_dropped.
+   * Capture: gap (a disconnect window), sequence_gap, malformed_frame, unknown_message, venue_error.
+   */
+  kind: string;
+  /** Instruments concerned, when known. */
+  symbols?: string[];
   severity: 'info' | 'warning' | 'error';
   summary: string;
   /** When it started and (if over) ended, epoch ms. */
