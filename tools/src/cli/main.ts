@@ -6,6 +6,7 @@ import { registerEnv } from './commands/env.js';
 import { registerKeys } from './commands/keys.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerAudit } from './commands/audit.js';
+import { registerSecmaster } from './commands/secmaster.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,6 +36,7 @@ Start here:
   registerKeys(program, run);
   registerCatalog(program, run);
   registerAudit(program, run);
+  registerSecmaster(program, run);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     for (const sub of cmd.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
