@@ -32,9 +32,11 @@ export class RealClock implements Clock {
     return Date.now();
   }
 
+  // Wall time at start plus monotonic time since: ns resolution that never goes backwards.
+  readonly #epochNsAtHr0 = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
   nowNs(): bigint {
-    // Wall-clock ns: ms epoch plus the sub-ms part of the monotonic clock.
-    return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    return this.#epochNsAtHr0 + process.hrtime.bigint();
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -61,7 +61,15 @@ describe('RealClock', () => {
   it('tells wall time in ms and ns and sleeps', async () => {
     const clock = new RealClock();
     const ns = clock.nowNs();
-    expect(Number(ns / 1_000_000n)).toBeGreaterThanOrEqual(clock.now() - 5);
+    expect(Math.abs(Number(ns / 1_000_000n) - clock.now())).toBeLessThan(5);
+    let prev = clock.nowNs();
+    let backwards = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const t = clock.nowNs();
+      if (t < prev) backwards += 1;
+      prev = t;
+    }
+    expect(backwards).toBe(0); // receive times never go backwards
     const t0 = Date.now();
     await clock.sleep(30);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
