@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Environment, Feed } from '../../../core/src/environment/schema.js';
-import { SsmdError } from '../../../core/src/errors.js';
+import { NotFoundError, SsmdError } from '../../../core/src/errors.js';
 import type { FindingSink } from '../../../core/src/middleware/findings.js';
 import type { CredentialResolver, Middleware } from '../../../core/src/middleware/open.js';
 import type { Database } from '../../../catalog/src/database.js';
@@ -40,7 +40,7 @@ export interface CaptureReport {
 
 function feedOf(env: Environment, name: string): Feed {
   const feed = env.feeds.find((f) => f.name === name);
-  if (!feed) throw new SsmdError(`environment ${env.name} has no feed ${name} (feeds: ${env.feeds.map((f) => f.name).join(', ')})`, { code: 'NOT_FOUND' });
+  if (!feed) throw new NotFoundError(`environment ${env.name} has no feed ${name} (feeds: ${env.feeds.map((f) => f.name).join(', ')})`);
   return feed;
 }
 
@@ -64,7 +64,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureReport> {
   const credentials = venue.needsCredentials || feed.credentials ? await credentialOf(o.resolveCredential, feed) : undefined;
   const groups = venue.shard(instruments, feed.shards.max_per_connection);
   const chosen = o.shards ?? groups.map((_, i) => i);
-  for (const s of chosen) if (!groups[s]) throw new SsmdError(`feed ${feed.name} has ${groups.length} shard(s) (0..${groups.length - 1}); there is no shard ${s}`, { code: 'NOT_FOUND' });
+  for (const s of chosen) if (!groups[s]) throw new NotFoundError(`feed ${feed.name} has ${groups.length} shard(s) (0..${groups.length - 1}); there is no shard ${s}`);
   const run = await startRun(o.db, { kind: 'capture', codeVersion: o.codeVersion, environment: o.env.name, feed: feed.name, day: new Date(clock.now()).toISOString().slice(0, 10), params: { shards: chosen, instruments: instruments.length } });
   try {
     const shards = await Promise.all(chosen.map(async (shard) => {

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { makeRunner } from './action.js';
+import { VERSION } from './version.js';
+import { registerCapture } from './commands/capture.js';
 import { EXIT, Output, exitCodeOf, type CliIO } from './io.js';
 import { registerInit } from './commands/init.js';
 import { registerEnv } from './commands/env.js';
@@ -8,7 +10,6 @@ import { registerCatalog } from './commands/catalog.js';
 import { registerAudit } from './commands/audit.js';
 import { registerSecmaster } from './commands/secmaster.js';
 
-export const VERSION = '0.1.0';
 
 /** Build the `ssmd` program; commands write through `io` so tests can run it in-process. */
 export function buildProgram(io: CliIO): Command {
@@ -36,6 +37,7 @@ Start here:
   registerKeys(program, run);
   registerCatalog(program, run);
   registerAudit(program, run);
+  registerCapture(program, run);
   registerSecmaster(program, run);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadEnvironmentFile } from '../../../../core/src/environment/index.js';
+import { openMiddleware } from '../../../../core/src/middleware/open.js';
+import { CatalogFindingSink } from '../../../../catalog/src/dq/catalog-finding-sink.js';
+import { resolveCredential } from '../../../../catalog/src/keys/secret.repository.js';
+import { runCapture } from '../../../../capture-services/connector/src/run.js';
+import type { CaptureStats } from '../../../../capture-services/connector/src/capture.js';
+import type { Runner } from '../action.js';
+import { VERSION } from '../version.js';
+
+interface CaptureOptions {
+  env: string;
+  feed: string;
+  shard?: number[];
+  wsUrl?: string;
+  duration?: number;
+}
+
+export function registerCapture(program: Command, run: Runner): void {
+  program.command('capture')
+    .description('Capture one feed of an environment into its journal until interrupted (SIGINT/SIGTERM) or --duration ends.')
+    .requiredOption('--env <file>', 'environment file')
+    .requiredOption('--feed <name>', 'feed name in the environment')
+    .option('--shard <n>', 'run only this shard (repeatable; default every shard)', (v: string, prev: number[] = []) => [...prev, Number.parseInt(v, 10)])
+    .option('--ws-url <url>', "override the venue's WebSocket URL (a simulator)")
+    .option('--duration <seconds>', 'stop after this many seconds', (v) => Number.parseFloat(v))
+    .addHelpText('after', `
+Instruments come from the secmaster as of now and the feed's select; sync it first:
+  ssmd secmaster sync --feed kalshi
+  ssmd capture --env deploy/environments/homelab.yaml --feed kalshi
+Every frame is journaled byte-exact with its receive time, connection and sequence; disconnects,
+sequence gaps and malformed frames are recorded as findings (see \`ssmd audit\`, the catalog's dq_findings).`)
+    .action(run(async (ctx, o: CaptureOptions) => {
+      const loaded = await loadEnvironmentFile(resolve(ctx.io.cwd, o.env));
+      const { db } = await ctx.catalog();
+      const keys = await ctx.keyStore();
+      const credential = (name: string, purpose: string) => resolveCredential(db, keys, name, purpose);
+      const mw = await openMiddleware(loaded.env, { home: ctx.config.home, cwd: ctx.io.cwd, resolveCredential: credential });
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const timer = o.duration ? setTimeout(stop, o.duration * 1000) : undefined;
+      const findings = new CatalogFindingSink(db, { feed: o.feed, source: `connector:${o.feed}` });
+      const live: Array<[number, CaptureStats]> = [];
+      const progress = ctx.io.isTTY && !ctx.out.json ? setInterval(() => {
+        const frames = live.reduce((a, [, s]) => a + s.frames, 0);
+        ctx.io.stderr(`\r${o.feed}: ${live.length} shard(s), ${frames} frames, ${live.reduce((a, [, s]) => a + s.disconnects, 0)} disconnects `);
+      }, 1000) : undefined;
+      try {
+        const report = await runCapture({
+          env: loaded.env, feed: o.feed, ...(o.shard ? { shards: o.shard } : {}), middleware: mw, db, resolveCredential: credential, findings,
+          signal: ac.signal, ...(o.wsUrl ? { wsUrl: o.wsUrl } : {}), codeVersion: VERSION, onShard: (shard, _n, stats) => live.push([shard, stats]),
+        });
+        await findings.flush();
+        ctx.out.result(report, () => [
+          `\ncaptured ${o.feed} (run ${report.runId}): ${report.instruments} instruments on ${report.shards.length} shard(s)`,
+          ...report.shards.map((s) => `  shard ${s.shard}: ${s.instruments} instruments, ${s.stats.frames} frames (${s.stats.byKind.data} data, ${s.stats.byKind.malformed} malformed, ${s.stats.byKind.unknown} unknown), ${s.stats.disconnects} disconnects, ${s.stats.sequenceGaps} sequence gaps`),
+          ...(findings.failed.length ? [`  warning: ${findings.failed.length} finding(s) could not be written to the catalog`] : []),
+        ].join('\n'));
+      } finally {
+        clearTimeout(timer);
+        clearInterval(progress);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await mw.close();
+      }
+    }));
+}

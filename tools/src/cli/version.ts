@@ -1,0 +1,2 @@
+/** The ssmd version recorded on runs and provenance (the package version). */
+export const VERSION = '0.1.0';

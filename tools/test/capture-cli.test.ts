@@ -1,0 +1,43 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKrakenSimulator } from '../../capture-services/simulators/src/index.js';
+import { CliSandbox } from './cli-harness.js';
+
+describe('ssmd capture (embedded middleware, Kraken simulator)', () => {
+  let box: CliSandbox;
+  let sim: Awaited<ReturnType<typeof startKrakenSimulator>>;
+  beforeAll(async () => {
+    box = await CliSandbox.create();
+    sim = await startKrakenSimulator({ port: 0, rate: 200, seed: 1 });
+    expect((await box.run(['init'])).code).toBe(0);
+    await writeFile(join(box.dir, 'lab.yaml'), `name: lab
+day: {timezone: UTC, start: "00:00", end: "24:00"}
+feeds:
+  - {feed: kraken, select: {pairs: [BTC/USD, ETH/USD]}, channels: [ticker, trade, book], shards: {max_per_connection: 1}}
+storage: {block: data}
+`);
+  });
+  afterAll(async () => {
+    await sim.close();
+    await box.dispose();
+  });
+
+  it('captures for a duration, one connection per shard, and reports the run', async () => {
+    const r = await box.json(['capture', '--env', 'lab.yaml', '--feed', 'kraken', '--ws-url', sim.wsUrl, '--duration', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.body.shards).toHaveLength(2);
+    for (const s of r.body.shards) {
+      expect(s.instruments).toBe(1);
+      expect(s.stats.frames).toBeGreaterThan(50);
+      expect(s.stats.byKind.malformed).toBe(0);
+    }
+    expect(sim.stats().connectionsTotal).toBe(2);
+  });
+
+  it('refuses a feed the environment does not have', async () => {
+    const r = await box.run(['capture', '--env', 'lab.yaml', '--feed', 'kalshi', '--duration', '1']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/environment lab has no feed kalshi \(feeds: kraken\)/);
+  });
+});
