@@ -35,6 +35,18 @@ storage: {block: data}
     expect(sim.stats().connectionsTotal).toBe(2);
   });
 
+  it('records a disconnect as a gap finding, listed by ssmd findings', async () => {
+    const capture = box.json(['capture', '--env', 'lab.yaml', '--feed', 'kraken', '--ws-url', sim.wsUrl, '--duration', '3']);
+    const before = sim.stats().connectionsTotal;
+    await expect.poll(() => sim.stats().connectionsTotal, { timeout: 10_000 }).toBe(before + 2);
+    await new Promise((r) => setTimeout(r, 500));
+    sim.inject({ kind: 'disconnect' });
+    expect((await capture).code).toBe(0);
+    const f = await box.json(['findings', '--feed', 'kraken', '--kind', 'gap']);
+    expect(f.body.length).toBeGreaterThanOrEqual(1);
+    expect(f.body.every((x: { summary: string }) => /kraken shard \d disconnected for [\d.]+ s/.test(x.summary))).toBe(true);
+  });
+
   it('refuses a feed the environment does not have', async () => {
     const r = await box.run(['capture', '--env', 'lab.yaml', '--feed', 'kalshi', '--duration', '1']);
     expect(r.code).toBe(3);

@@ -92,6 +92,8 @@ export async function captureShard(o: CaptureShardOptions): Promise<CaptureStats
         }
         break;
       case 'disconnected':
+        // reconnectInMs is null only for our own shutdown: that ends capture, it is not a gap.
+        if (ev.reconnectInMs === null) break;
         stats.disconnects += 1;
         down ??= { conn: ev.conn, at: ev.at, reason: ev.reason };
         break;

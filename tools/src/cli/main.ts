@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { makeRunner } from './action.js';
 import { VERSION } from './version.js';
 import { registerCapture } from './commands/capture.js';
+import { registerFindings } from './commands/findings.js';
 import { EXIT, Output, exitCodeOf, type CliIO } from './io.js';
 import { registerInit } from './commands/init.js';
 import { registerEnv } from './commands/env.js';
@@ -38,6 +39,7 @@ Start here:
   registerCatalog(program, run);
   registerAudit(program, run);
   registerCapture(program, run);
+  registerFindings(program, run);
   registerSecmaster(program, run);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
