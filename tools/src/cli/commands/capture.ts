@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadEnvironmentFile } from '../../../../core/src/environment/index.js';
 import { openMiddleware } from '../../../../core/src/middleware/open.js';
@@ -7,6 +6,7 @@ import { resolveCredential } from '../../../../catalog/src/keys/secret.repositor
 import { runCapture } from '../../../../capture-services/connector/src/run.js';
 import type { CaptureStats } from '../../../../capture-services/connector/src/capture.js';
 import type { Runner } from '../action.js';
+import { envPath } from './env.js';
 import { VERSION } from '../version.js';
 
 interface CaptureOptions {
@@ -20,7 +20,7 @@ interface CaptureOptions {
 export function registerCapture(program: Command, run: Runner): void {
   program.command('capture')
     .description('Capture one feed of an environment into its journal until interrupted (SIGINT/SIGTERM) or --duration ends.')
-    .requiredOption('--env <file>', 'environment file')
+    .requiredOption('--env <env>', 'environment file, or a name in deploy/environments/')
     .requiredOption('--feed <name>', 'feed name in the environment')
     .option('--shard <n>', 'run only this shard (repeatable; default every shard)', (v: string, prev: number[] = []) => [...prev, Number.parseInt(v, 10)])
     .option('--ws-url <url>', "override the venue's WebSocket URL (a simulator)")
@@ -28,11 +28,11 @@ export function registerCapture(program: Command, run: Runner): void {
     .addHelpText('after', `
 Instruments come from the secmaster as of now and the feed's select; sync it first:
   ssmd secmaster sync --feed kalshi
-  ssmd capture --env deploy/environments/homelab.yaml --feed kalshi
+  ssmd capture --env homelab --feed kalshi
 Every frame is journaled byte-exact with its receive time, connection and sequence; disconnects,
 sequence gaps and malformed frames are recorded as findings (see \`ssmd audit\`, the catalog's dq_findings).`)
     .action(run(async (ctx, o: CaptureOptions) => {
-      const loaded = await loadEnvironmentFile(resolve(ctx.io.cwd, o.env));
+      const loaded = await loadEnvironmentFile(envPath(ctx, o.env));
       const { db } = await ctx.catalog();
       const keys = await ctx.keyStore();
       const credential = (name: string, purpose: string) => resolveCredential(db, keys, name, purpose);

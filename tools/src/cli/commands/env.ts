@@ -18,7 +18,7 @@ import { table } from '../io.js';
 const ENV_DIR = 'deploy/environments';
 
 /** `homelab` means `deploy/environments/homelab.yaml`; anything with a slash or .yaml is a path. */
-function envPath(ctx: CommandContext, target: string): string {
+export function envPath(ctx: CommandContext, target: string): string {
   return /[/\\]|\.ya?ml$/.test(target) ? resolve(ctx.io.cwd, target) : resolve(ctx.io.cwd, ENV_DIR, `${target}.yaml`);
 }
 
