@@ -53,3 +53,39 @@ storage: {block: data}
     expect(r.stderr).toMatch(/environment lab has no feed kalshi \(feeds: kraken\)/);
   });
 });
+
+describe('ssmd capture then ssmd archive: the day lands on block storage with a manifest', () => {
+  let box: CliSandbox;
+  let sim: Awaited<ReturnType<typeof startKrakenSimulator>>;
+  beforeAll(async () => {
+    box = await CliSandbox.create();
+    sim = await startKrakenSimulator({ port: 0, rate: 300, seed: 2 });
+    expect((await box.run(['init'])).code).toBe(0);
+    await writeFile(join(box.dir, 'lab.yaml'), `name: lab
+day: {timezone: UTC, start: "00:00", end: "24:00"}
+feeds:
+  - {feed: kraken, select: {pairs: [BTC/USD]}, channels: [ticker, trade, book]}
+storage: {block: data}
+`);
+  });
+  afterAll(async () => {
+    await sim.close();
+    await box.dispose();
+  });
+
+  it('archives every captured frame once and closes the day', async () => {
+    const cap = await box.json(['capture', '--env', 'lab.yaml', '--feed', 'kraken', '--ws-url', sim.wsUrl, '--duration', '2']);
+    expect(cap.code, cap.stderr).toBe(0);
+    const captured = cap.body.shards[0].stats.frames as number;
+    const day = new Date().toISOString().slice(0, 10);
+    const arc = await box.json(['archive', '--env', 'lab.yaml', '--feed', 'kraken', '--catch-up', '--close-day', day]);
+    expect(arc.code, arc.stderr).toBe(0);
+    expect(arc.body.stats.frames).toBe(captured);
+    expect(arc.body.manifests[0]).toMatchObject({ day, complete: true });
+    expect(arc.body.manifests[0].files.reduce((a: number, f: { lines: number }) => a + f.lines, 0)).toBe(captured);
+    expect(arc.body.stats.uploads.pending).toBe(0);
+    // A second run has nothing new: nothing archived twice.
+    const again = await box.json(['archive', '--env', 'lab.yaml', '--feed', 'kraken', '--catch-up']);
+    expect(again.body.stats.frames).toBe(0);
+  });
+});

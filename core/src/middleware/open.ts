@@ -69,7 +69,12 @@ function need<T>(value: T | undefined, path: string, expected: string): T {
  * capture will publish is captured by one (fail fast). `home` holds the embedded implementations'
  * files; `storage.block` is resolved against `cwd`.
  */
-export async function openMiddleware(env: Environment, opts: { home: string; cwd: string; resolveCredential: CredentialResolver; clock?: Clock; findings?: FindingSink }): Promise<Middleware> {
+export async function openMiddleware(env: Environment, opts: {
+  home: string; cwd: string; resolveCredential: CredentialResolver; clock?: Clock; findings?: FindingSink;
+  /** `reader` (archiver, replay) opens the local journal read-only beside the capture process and declares nothing. */
+  role?: 'writer' | 'reader';
+}): Promise<Middleware> {
+  const reader = opts.role === 'reader';
   const clock = opts.clock ?? new RealClock();
   const mw = env.middleware;
   const s = env.servers;
@@ -87,7 +92,7 @@ export async function openMiddleware(env: Environment, opts: { home: string; cwd
       journal = await openJetStreamJournal({ servers: nats.url, name: `ssmd-${env.name}`, clock, ...natsAuth(c) });
     } else {
       const { openLocalJournal } = await import('./journal/local.js');
-      journal = await openLocalJournal({ dir: join(opts.home, 'journal', env.name), clock });
+      journal = await openLocalJournal({ dir: join(opts.home, 'journal', env.name), clock, readOnly: reader });
     }
     opened.push(journal);
 
@@ -129,8 +134,10 @@ export async function openMiddleware(env: Environment, opts: { home: string; cwd
     opened.push(storage);
 
     const streams = rawStreamSpecs(env);
-    await journal.ensureStreams(streams);
-    await journal.verifyCoverage(publishedSubjects(env));
+    if (!reader) {
+      await journal.ensureStreams(streams);
+      await journal.verifyCoverage(publishedSubjects(env));
+    }
     const findings = opts.findings ?? new MemoryFindingSink();
     return {
       journal, transport, cache, storage, clock, findings, streams,

@@ -3,6 +3,7 @@ import { makeRunner } from './action.js';
 import { VERSION } from './version.js';
 import { registerCapture } from './commands/capture.js';
 import { registerFindings } from './commands/findings.js';
+import { registerArchive } from './commands/archive.js';
 import { EXIT, Output, exitCodeOf, type CliIO } from './io.js';
 import { registerInit } from './commands/init.js';
 import { registerEnv } from './commands/env.js';
@@ -40,6 +41,7 @@ Start here:
   registerAudit(program, run);
   registerCapture(program, run);
   registerFindings(program, run);
+  registerArchive(program, run);
   registerSecmaster(program, run);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
