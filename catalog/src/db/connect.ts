@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { Kysely, PostgresDialect } from 'kysely';
-import { ConfigError } from '../../../core/src/errors.js';
+import { ConfigError, SsmdError } from '../../../core/src/errors.js';
+import { acquirePidLock } from '../../../core/src/fsutil.js';
 import type { Database } from '../database.js';
 import { PGlitePool } from './pglite-pool.js';
 import { TYPE_PARSERS } from './types.js';
@@ -38,6 +39,7 @@ export function redactUrl(url: string): string {
 export async function openCatalog(url: string, options: { migrate?: boolean } = {}): Promise<Catalog> {
   const { kind, target } = parseCatalogUrl(url);
   let db: Kysely<Database>;
+  let lock: string | undefined;
   if (kind === 'postgres') {
     // Drivers load on demand so commands that never touch the catalog start fast.
     const { default: pg } = await import('pg');
@@ -48,17 +50,36 @@ export async function openCatalog(url: string, options: { migrate?: boolean } = 
     });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
-    if (target !== 'memory') await mkdir(target, { recursive: true });
-    const { PGlite } = await import('@electric-sql/pglite');
-    const lite = await PGlite.create(target === 'memory' ? undefined : target, { parsers: TYPE_PARSERS });
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(lite) }) });
+    // PGlite is one process's database: a second process opening the same directory would corrupt
+    // it, so the directory is locked to this process until close.
+    if (target !== 'memory') {
+      await mkdir(target, { recursive: true });
+      lock = await acquirePidLock(`${target}.lock`, (pid) => new SsmdError(
+        `the embedded catalog ${target} is in use by process ${pid}; stop it first, or use a Postgres catalog (SSMD_CATALOG=postgres://...) for concurrent processes`,
+        { code: 'CATALOG_IN_USE' }));
+    }
+    try {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const lite = await PGlite.create(target === 'memory' ? undefined : target, { parsers: TYPE_PARSERS });
+      db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(lite) }) });
+    } catch (err) {
+      if (lock) await rm(lock, { force: true });
+      throw err;
+    }
   }
-  const catalog: Catalog = { db, kind, location: redactUrl(url), close: () => db.destroy() };
+  const release = lock;
+  const catalog: Catalog = {
+    db, kind, location: redactUrl(url),
+    close: async () => {
+      await db.destroy();
+      if (release) await rm(release, { force: true });
+    },
+  };
   if (options.migrate !== false) {
     try {
       await migrateToLatest(db);
     } catch (err) {
-      await db.destroy();
+      await catalog.close();
       throw err;
     }
   }

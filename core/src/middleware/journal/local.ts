@@ -17,7 +17,7 @@ import { readStream } from './local-reader.js';
 import { loadStream, type DedupeEntry, type LoadedStream, type RecoveryNote, type SegmentMeta } from './local-stream.js';
 import { segmentFile } from './segment.js';
 import { assertCovered, effectiveDuplicateWindowMs, isValidSubject, validateStreamSpec, validateStreamSpecs } from './streams.js';
-import { syncDir } from '../../fsutil.js';
+import { acquirePidLock, syncDir } from '../../fsutil.js';
 
 /** Options for `openLocalJournal`. */
 export interface LocalJournalOptions {
@@ -477,28 +477,7 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-
 /** Take `<dir>/LOCK` (our pid), replacing a lock whose process is gone. */
-async function acquireLock(dir: string): Promise<string> {
-  const file = path.join(dir, 'LOCK');
-  for (;;) {
-    try {
-      await fsp.writeFile(file, String(process.pid), { flag: 'wx' });
-      return file;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number.parseInt(await fsp.readFile(file, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) throw new JournalLockedError(dir, pid);
-    await fsp.rm(file, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function acquireLock(dir: string): Promise<string> {
+  return acquirePidLock(path.join(dir, 'LOCK'), (pid) => new JournalLockedError(dir, pid));
 }
