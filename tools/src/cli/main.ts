@@ -4,6 +4,7 @@ import { VERSION } from './version.js';
 import { registerCapture } from './commands/capture.js';
 import { registerFindings } from './commands/findings.js';
 import { registerArchive } from './commands/archive.js';
+import { registerDay } from './commands/day.js';
 import { EXIT, Output, exitCodeOf, type CliIO } from './io.js';
 import { registerInit } from './commands/init.js';
 import { registerEnv } from './commands/env.js';
@@ -42,6 +43,7 @@ Start here:
   registerCapture(program, run);
   registerFindings(program, run);
   registerArchive(program, run);
+  registerDay(program, run);
   registerSecmaster(program, run);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -8,6 +8,7 @@ import type { CaptureStats } from '../../../../capture-services/connector/src/ca
 import type { Runner } from '../action.js';
 import { envPath } from './env.js';
 import { VERSION } from '../version.js';
+import { wsUrlFor } from '../../config.js';
 
 interface CaptureOptions {
   env: string;
@@ -43,6 +44,7 @@ sequence gaps and malformed frames are recorded as findings (see \`ssmd audit\`,
       process.once('SIGTERM', stop);
       const timer = o.duration ? setTimeout(stop, o.duration * 1000) : undefined;
       const findings = new CatalogFindingSink(db, { feed: o.feed, source: `connector:${o.feed}` });
+      const wsUrlForFeed = () => { const f = loaded.env.feeds.find((x) => x.name === o.feed); return f ? wsUrlFor(ctx.config, f) : undefined; };
       const live: Array<[number, CaptureStats]> = [];
       const progress = ctx.io.isTTY && !ctx.out.json ? setInterval(() => {
         const frames = live.reduce((a, [, s]) => a + s.frames, 0);
@@ -51,7 +53,7 @@ sequence gaps and malformed frames are recorded as findings (see \`ssmd audit\`,
       try {
         const report = await runCapture({
           env: loaded.env, feed: o.feed, ...(o.shard ? { shards: o.shard } : {}), middleware: mw, db, resolveCredential: credential, findings,
-          signal: ac.signal, ...(o.wsUrl ? { wsUrl: o.wsUrl } : {}), codeVersion: VERSION, onShard: (shard, _n, stats) => live.push([shard, stats]),
+          signal: ac.signal, ...((o.wsUrl ?? wsUrlForFeed()) ? { wsUrl: (o.wsUrl ?? wsUrlForFeed())! } : {}), codeVersion: VERSION, onShard: (shard, _n, stats) => live.push([shard, stats]),
         });
         await findings.flush();
         ctx.out.result(report, () => [
