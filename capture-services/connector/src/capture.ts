@@ -1,3 +1,4 @@
+import type { Logger } from '../../../core/src/log/logger.js';
 import type { Clock } from '../../../core/src/middleware/clock.js';
 import type { FindingSink } from '../../../core/src/middleware/findings.js';
 import type { BufferedPublisher } from '../../../core/src/middleware/journal/buffered-publisher.js';
@@ -32,6 +33,8 @@ export interface CaptureShardOptions {
   stats?: CaptureStats;
   /** Malformed/unknown frames are reported once per kind and type per window of this length (default 60 s), with a count. */
   reportWindowMs?: number;
+  /** Structured log of connection events (JSON lines; secrets redacted). */
+  log?: Logger;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function captureShard(o: CaptureShardOptions): Promise<CaptureStats
       }
       case 'connected':
         stats.connects += 1;
+        o.log?.info('connected', { feed: o.feed, shard: o.shard, conn: ev.conn });
         if (down) {
           o.findings.record({
             kind: 'gap', severity: 'error', windowStart: down.at, windowEnd: ev.at,
@@ -95,10 +99,12 @@ export async function captureShard(o: CaptureShardOptions): Promise<CaptureStats
         // reconnectInMs is null only for our own shutdown: that ends capture, it is not a gap.
         if (ev.reconnectInMs === null) break;
         stats.disconnects += 1;
+        o.log?.warn('disconnected', { feed: o.feed, shard: o.shard, conn: ev.conn, reason: ev.reason, reconnectInMs: ev.reconnectInMs });
         down ??= { conn: ev.conn, at: ev.at, reason: ev.reason };
         break;
       case 'gap':
         stats.sequenceGaps += 1;
+        o.log?.warn('sequence gap', { feed: o.feed, shard: o.shard, conn: ev.conn, sid: ev.sid, expected: ev.expected, got: ev.got });
         o.findings.record({
           kind: 'sequence_gap', severity: 'error', windowStart: ev.at,
           summary: `${o.feed} sid ${ev.sid}: expected seq ${ev.expected}, got ${ev.got} (${ev.got - ev.expected} messages missing)`,
@@ -106,6 +112,7 @@ export async function captureShard(o: CaptureShardOptions): Promise<CaptureStats
         });
         break;
       case 'error':
+        o.log?.warn('venue error', { feed: o.feed, shard: o.shard, conn: ev.conn, message: ev.message });
         o.findings.record({ kind: 'venue_error', severity: 'warning', windowStart: o.clock.now(), summary: ev.message.slice(0, 300), detail: { conn: ev.conn, shard: o.shard } });
         break;
     }

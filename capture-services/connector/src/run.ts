@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Environment, Feed } from '../../../core/src/environment/schema.js';
 import { NotFoundError, SsmdError } from '../../../core/src/errors.js';
+import type { Logger } from '../../../core/src/log/logger.js';
 import type { FindingSink } from '../../../core/src/middleware/findings.js';
 import type { CredentialResolver, Middleware } from '../../../core/src/middleware/open.js';
 import type { Database } from '../../../catalog/src/database.js';
@@ -26,6 +27,7 @@ export interface RunCaptureOptions {
   wsUrl?: string;
   tls?: WsTlsOptions;
   codeVersion: string;
+  log?: Logger;
   /** Called once per shard when it starts, for progress output and metrics. */
   onShard?: (shard: number, instruments: number, stats: CaptureStats) => void;
 }
@@ -55,6 +57,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureReport> {
   const venue = VENUES[feed.feed];
   const clock = o.middleware.clock;
   const { instruments, unknown } = await resolveInstruments(o.db, feed, new Date(clock.now()));
+  o.log?.info('instruments resolved', { feed: feed.name, instruments: instruments.length, unknown: unknown.length });
   if (instruments.length === 0) {
     throw new SsmdError(`feed ${feed.name}: the selection matches no instrument in the secmaster as of now (run \`ssmd secmaster sync --feed ${feed.feed}\` first)`, { code: 'NO_INSTRUMENTS' });
   }
@@ -73,7 +76,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureReport> {
       const group = groups[shard]!;
       o.onShard?.(shard, group.length, stats);
       const wsFeed = venue.createFeed(feed, group, { feed: feed.name, shard, clock, signal: o.signal, ...(o.wsUrl ? { url: o.wsUrl } : {}), ...(o.tls ? { tls: o.tls } : {}) }, credentials);
-      await captureShard({ env: o.env.name, feed: feed.name, shard, events: wsFeed.events(), classify: venue.classify, publisher, findings: o.findings, clock, stats });
+      await captureShard({ env: o.env.name, feed: feed.name, shard, events: wsFeed.events(), classify: venue.classify, publisher, findings: o.findings, clock, stats, ...(o.log ? { log: o.log } : {}) });
       await publisher.close();
       return { shard, instruments: group.length, stats };
     }));

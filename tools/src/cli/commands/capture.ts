@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadEnvironmentFile } from '../../../../core/src/environment/index.js';
+import { createLogger } from '../../../../core/src/log/logger.js';
 import { openMiddleware } from '../../../../core/src/middleware/open.js';
 import { CatalogFindingSink } from '../../../../catalog/src/dq/catalog-finding-sink.js';
 import { resolveCredential } from '../../../../catalog/src/keys/secret.repository.js';
@@ -53,6 +54,7 @@ sequence gaps and malformed frames are recorded as findings (see \`ssmd audit\`,
       try {
         const report = await runCapture({
           env: loaded.env, feed: o.feed, ...(o.shard ? { shards: o.shard } : {}), middleware: mw, db, resolveCredential: credential, findings,
+          log: createLogger({ level: 'info', write: ctx.io.stderr, base: { component: 'capture', env: loaded.env.name } }),
           signal: ac.signal, ...((o.wsUrl ?? wsUrlForFeed()) ? { wsUrl: (o.wsUrl ?? wsUrlForFeed())! } : {}), codeVersion: VERSION, onShard: (shard, _n, stats) => live.push([shard, stats]),
         });
         await findings.flush();
