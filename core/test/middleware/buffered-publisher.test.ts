@@ -52,7 +52,7 @@ describe('BufferedPublisher', () => {
 
   it('publishes everything in order when the journal is up, with no finding', async () => {
     const findings = new MemoryFindingSink();
-    const bp = new BufferedPublisher(journal, { maxBufferBytes: 1 << 20, policy: 'block', clock: new RealClock(), findings });
+    const bp = new BufferedPublisher(journal, { maxBufferBytes: 4 << 20, policy: 'block', clock: new RealClock(), findings });
     for (let i = 0; i < 2_000; i++) await bp.publish(frame(i));
     await bp.flush();
     const got = await readAll(journal);

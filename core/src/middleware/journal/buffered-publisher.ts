@@ -41,7 +41,19 @@ interface Item {
   bytes: number;
 }
 
-const sizeOf = (r: JournalRecord) => r.data.byteLength + r.subject.length + r.msgId.length + 64;
+/**
+ * Memory a buffered record really holds: its bytes, its strings (UTF-16 in V8) and the objects
+ * around them. Counting only the payload let the heap grow to several times the configured limit.
+ */
+function sizeOf(r: JournalRecord): number {
+  let strings = r.subject.length + r.msgId.length;
+  let entries = 0;
+  for (const k in r.headers) {
+    strings += k.length + (r.headers[k]?.length ?? 0);
+    entries += 1;
+  }
+  return r.data.byteLength + 2 * strings + 48 * entries + 256;
+}
 
 /**
  * Puts a bounded buffer in front of a journal (M15). `publish` returns once the record is
