@@ -47,6 +47,21 @@ storage: {block: data}
     expect(f.body.every((x: { summary: string }) => /kraken shard \d disconnected for [\d.]+ s/.test(x.summary))).toBe(true);
   });
 
+  it('serves Prometheus metrics during capture to a key with data:read, and to nobody else', async () => {
+    const { getFreePort } = await import('../../test/harness/ports.js');
+    const port = await getFreePort();
+    const token = (await box.run(['keys', 'api', 'create', 'prometheus', '--scopes', 'data:read'])).stdout.trim();
+    const capture = box.run(['capture', '--env', 'lab.yaml', '--feed', 'kraken', '--ws-url', sim.wsUrl, '--duration', '3', '--metrics-port', String(port)]);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    await expect.poll(async () => {
+      const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      return r?.ok ? r.text() : '';
+    }, { timeout: 10_000 }).toMatch(/ssmd_capture_frames_total\{feed="kraken",shard="1",kind="data"\} [1-9]/);
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: 'Bearer ssmd_aaaaaaaaaaaa_nope' } })).status).toBe(403);
+    expect((await capture).code).toBe(0);
+  });
+
   it('refuses a feed the environment does not have', async () => {
     const r = await box.run(['capture', '--env', 'lab.yaml', '--feed', 'kalshi', '--duration', '1']);
     expect(r.code).toBe(3);

@@ -3,6 +3,7 @@ import type { Environment, Feed } from '../../../core/src/environment/schema.js'
 import { NotFoundError, SsmdError } from '../../../core/src/errors.js';
 import type { Logger } from '../../../core/src/log/logger.js';
 import type { FindingSink } from '../../../core/src/middleware/findings.js';
+import type { BufferedPublisher } from '../../../core/src/middleware/journal/buffered-publisher.js';
 import type { CredentialResolver, Middleware } from '../../../core/src/middleware/open.js';
 import type { Database } from '../../../catalog/src/database.js';
 import { finishRun, startRun } from '../../../catalog/src/runs/run.repository.js';
@@ -29,7 +30,7 @@ export interface RunCaptureOptions {
   codeVersion: string;
   log?: Logger;
   /** Called once per shard when it starts, for progress output and metrics. */
-  onShard?: (shard: number, instruments: number, stats: CaptureStats) => void;
+  onShard?: (shard: number, instruments: number, stats: CaptureStats, publisher: BufferedPublisher) => void;
 }
 
 export interface CaptureReport {
@@ -74,7 +75,7 @@ export async function runCapture(o: RunCaptureOptions): Promise<CaptureReport> {
       const publisher = o.middleware.publisher(`${feed.name}-${shard}`);
       const stats = newCaptureStats();
       const group = groups[shard]!;
-      o.onShard?.(shard, group.length, stats);
+      o.onShard?.(shard, group.length, stats, publisher);
       const wsFeed = venue.createFeed(feed, group, { feed: feed.name, shard, clock, signal: o.signal, ...(o.wsUrl ? { url: o.wsUrl } : {}), ...(o.tls ? { tls: o.tls } : {}) }, credentials);
       await captureShard({ env: o.env.name, feed: feed.name, shard, events: wsFeed.events(), classify: venue.classify, publisher, findings: o.findings, clock, stats, ...(o.log ? { log: o.log } : {}) });
       await publisher.close();
