@@ -3,16 +3,8 @@ import type { Clock, TimerHandle } from '../../../core/src/middleware/clock.js';
 import type { SentFrame, SimulatorHandle } from '../../simulators/src/index.js';
 import type { FeedEvent, WsFeedBase } from '../src/ws-feed-base.js';
 
-/** Poll `fn` until it returns something truthy; fail after `timeoutMs` (no bare sleeps in tests). */
-export async function waitFor<T>(fn: () => T | undefined | null | false, what = 'condition', timeoutMs = 5000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Poll until truthy (shared with the simulator tests). */
+export { waitFor } from '../../test/simulators/helpers.js';
 
 /** Read every event of a feed in the background. */
 export interface Collector {
