@@ -40,7 +40,10 @@ const ENV = 'bench';
 const FEED = 'kraken';
 const STREAM = 'BENCH_KRAKEN_RAW';
 const SPEC: StreamSpec = { name: STREAM, subjects: [`${ENV}.${FEED}.raw.>`], maxAgeMs: 0, maxBytes: -1, discard: 'old', duplicateWindowMs: Number(process.env.BENCH_CAPTURE_DUP_WINDOW_MS ?? 120_000) };
-const BUFFER_BYTES = 64 * 1024 * 1024; // profile default buffer_mb
+const BUFFER_BYTES = Number(process.env.BENCH_CAPTURE_BUFFER_MB ?? 64) * 1024 * 1024; // profile buffer_mb (default 64)
+const QUEUE_BYTES = Number(process.env.BENCH_CAPTURE_QUEUE_MB ?? 16) * 1024 * 1024; // feed event queue (default 16 MiB)
+/** Node flags for the measured processes, e.g. the heap limits of a memory profile. */
+const CHILD_FLAGS = (process.env.BENCH_CAPTURE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const TARGET_FPS = 50_000;
 const TARGET_RSS_MIB = 200;
 const RECV_NS = 'Ssmd-Recv-Ns';
@@ -212,7 +215,7 @@ async function captureRun(name: string, wsUrl: string, journal: Journal, seconds
   const hist = new Histogram();
   const publisher = new BufferedPublisher(timed(journal, clock, hist), { maxBufferBytes: BUFFER_BYTES, policy: 'block', clock, findings });
   const ac = new AbortController();
-  const feed = new KrakenFeed({ url: wsUrl, symbols: SYMBOLS, signal: ac.signal, clock });
+  const feed = new KrakenFeed({ url: wsUrl, symbols: SYMBOLS, signal: ac.signal, clock, highWaterBytes: QUEUE_BYTES });
   const rss = sampleRss();
   const start = process.hrtime.bigint();
   const running = captureShard({ env: ENV, feed: FEED, shard: 0, events: feed.events(), classify, publisher, findings, clock });
@@ -303,7 +306,7 @@ async function runScenario(sc: Scenario): Promise<Measurement> {
 
 function inChild(sc: Scenario): Promise<Measurement> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--scenario', JSON.stringify(sc)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...CHILD_FLAGS, '--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--scenario', JSON.stringify(sc)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     child.once('error', reject);
