@@ -25,7 +25,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../../core/src/middleware/storage/index.js';
+import { writeFileAtomic } from '../../../core/src/fsutil.js';
 import { MANIFEST_NAME } from './layout.js';
 import { Mutex } from './mutex.js';
 import { mkdirDurable } from './raw-file.js';

@@ -1,5 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../../core/src/fsutil.js';
 import type { Kysely } from 'kysely';
 import type { Environment } from '../../../core/src/environment/schema.js';
 import type { FindingSink } from '../../../core/src/middleware/findings.js';
@@ -43,9 +43,7 @@ export interface RunDayOptions {
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 async function writeStatus(file: string, s: DayStatus): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(`${file}.tmp`, `${JSON.stringify(s, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, Buffer.from(`${JSON.stringify(s, null, 2)}\n`));
 }
 
 /**

@@ -7,7 +7,7 @@ import { RealClock, type Clock } from './clock.js';
 import { MemoryFindingSink, type FindingSink } from './findings.js';
 import type { Journal, StreamSpec } from './journal.js';
 import { BufferedPublisher } from './journal/buffered-publisher.js';
-import { rawFeedFilter, rawStreamName, rawSubject } from './subjects.js';
+import { rawFeedFilter, rawStreamName, rawTypeFilter } from './subjects.js';
 import type { ObjectStore } from './storage.js';
 import { openObjectStore } from './storage/index.js';
 import type { Transport } from './transport.js';
@@ -51,7 +51,7 @@ export function rawStreamSpecs(env: Environment): StreamSpec[] {
 
 /** One subject pattern per feed and channel: what capture will publish. */
 export function publishedSubjects(env: Environment): string[] {
-  return env.feeds.flatMap((f) => f.channels.map((c) => rawSubject({ env: env.name, feed: f.name, type: c, symbol: 'x' }).replace(/\.x$/, '.*')));
+  return env.feeds.flatMap((f) => f.channels.map((c) => rawTypeFilter(env.name, f.name, c)));
 }
 
 function keyName(ref: string | undefined): string | undefined {

@@ -58,6 +58,11 @@ export function rawFeedFilter(env: string, feed: string): string {
   return `${escapeToken(env)}.${escapeToken(feed)}.raw.>`;
 }
 
+/** Wildcard subject covering one message type of a feed, every symbol. */
+export function rawTypeFilter(env: string, feed: string, type: string): string {
+  return `${[env, feed, 'raw', type].map(escapeToken).join('.')}.*`;
+}
+
 /** The stream that journals a feed's raw frames: `<ENV>_<FEED>_RAW` (stream names allow no dots). */
 export function rawStreamName(env: string, feed: string): string {
   return `${escapeToken(env)}_${escapeToken(feed)}_RAW`.toUpperCase().replace(/~/g, 'X');

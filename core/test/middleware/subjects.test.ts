@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  escapeToken, parseRawSubject, patternCovers, rawFeedFilter, rawStreamName, rawSubject, subjectMatches, subjectToTopic, topicToSubject, unescapeToken,
+  escapeToken, parseRawSubject, patternCovers, rawFeedFilter, rawStreamName, rawSubject, rawTypeFilter, subjectMatches, subjectToTopic, topicToSubject, unescapeToken,
 } from '../../src/middleware/subjects.js';
 
 describe('subject naming', () => {
@@ -22,6 +22,8 @@ describe('subject naming', () => {
     expect(subjectMatches(rawFeedFilter('homelab', 'kraken'), s)).toBe(true);
     expect(subjectMatches(rawFeedFilter('homelab', 'kalshi'), s)).toBe(false);
     expect(rawStreamName('homelab', 'kraken')).toBe('HOMELAB_KRAKEN_RAW');
+    expect(rawTypeFilter('homelab', 'poly-crypto', 'last_trade_price')).toBe('homelab.poly-crypto.raw.last_trade_price.*');
+    expect(subjectMatches(rawTypeFilter('homelab', 'kraken', 'book'), s)).toBe(true);
   });
 
   it('matches NATS wildcards', () => {

@@ -17,7 +17,7 @@ import { readStream } from './local-reader.js';
 import { loadStream, type DedupeEntry, type LoadedStream, type RecoveryNote, type SegmentMeta } from './local-stream.js';
 import { segmentFile } from './segment.js';
 import { assertCovered, effectiveDuplicateWindowMs, isValidSubject, validateStreamSpec, validateStreamSpecs } from './streams.js';
-import { acquirePidLock, syncDir } from '../../fsutil.js';
+import { acquirePidLock, syncDir, writeFileAtomic } from '../../fsutil.js';
 
 /** Options for `openLocalJournal`. */
 export interface LocalJournalOptions {
@@ -138,10 +138,7 @@ export class LocalJournal implements Journal {
     for (const given of specs) {
       const spec: StreamSpec = { ...given, subjects: [...given.subjects] };
       const dir = path.join(this.#dir, spec.name);
-      await fsp.mkdir(dir, { recursive: true });
-      const file = path.join(dir, 'stream.json');
-      await fsp.writeFile(`${file}.tmp`, `${JSON.stringify(spec, null, 2)}\n`);
-      await fsp.rename(`${file}.tmp`, file);
+      await writeFileAtomic(path.join(dir, 'stream.json'), Buffer.from(`${JSON.stringify(spec, null, 2)}\n`));
       const st = this.#streams.get(spec.name);
       if (st) {
         st.spec = spec;

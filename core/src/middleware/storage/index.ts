@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +6,6 @@ import { SsmdError } from '../../errors.js';
 import type { ObjectStore } from '../storage.js';
 import type { LocalObjectStoreOptions } from './local.js';
 import type { S3ObjectStoreOptions } from './s3.js';
-import { syncDir } from '../../fsutil.js';
 
 /** Which store to open; the implementation is imported on demand, so `local` never loads the AWS SDK. */
 export type ObjectStoreConfig = ({ kind: 'local' } & LocalObjectStoreOptions) | ({ kind: 's3' } & S3ObjectStoreOptions);
@@ -76,40 +75,4 @@ export async function sha256File(file: string): Promise<{ sha256: string; size: 
   return { sha256: hash.digest('hex'), size };
 }
 
-/**
- * Write `source` to `dest` atomically: a temp file beside it, fsync, `check` (which may throw to
- * abandon the write; the temp file is removed), rename, fsync of the directory.
- */
-export async function writeFileAtomic(
-  dest: string,
-  source: Uint8Array | AsyncIterable<Uint8Array>,
-  check?: (written: { sha256: string; size: number }) => void,
-): Promise<{ sha256: string; size: number }> {
-  const dir = path.dirname(dest);
-  await fsp.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(dest)}.tmp-${randomBytes(6).toString('hex')}`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const fh = await fsp.open(tmp, 'wx');
-  try {
-    try {
-      for await (const chunk of source instanceof Uint8Array ? [source] : source) {
-        hash.update(chunk);
-        size += chunk.length;
-        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    const written = { sha256: hash.digest('hex'), size };
-    check?.(written);
-    await fsp.rename(tmp, dest);
-    await syncDir(dir);
-    return written;
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-}
 

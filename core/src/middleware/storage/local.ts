@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { NotFoundError } from '../../errors.js';
 import { IntegrityError } from '../errors.js';
 import type { ObjectInfo, ObjectStore } from '../storage.js';
-import { assertValidKey, assertValidListPrefix, normalizePrefix, sha256File, writeFileAtomic } from './index.js';
+import { assertValidKey, assertValidListPrefix, normalizePrefix, sha256File } from './index.js';
+import { writeFileAtomic } from '../../fsutil.js';
 
 /** Options of {@link LocalObjectStore}. */
 export interface LocalObjectStoreOptions {

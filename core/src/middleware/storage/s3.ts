@@ -19,7 +19,8 @@ import { AuthError, NotFoundError } from '../../errors.js';
 import { RealClock, type Clock } from '../clock.js';
 import { IntegrityError, MiddlewareUnavailableError } from '../errors.js';
 import type { ObjectInfo, ObjectStore } from '../storage.js';
-import { assertValidKey, assertValidListPrefix, normalizePrefix, sha256File, writeFileAtomic } from './index.js';
+import { assertValidKey, assertValidListPrefix, normalizePrefix, sha256File } from './index.js';
+import { writeFileAtomic } from '../../fsutil.js';
 
 const MiB = 1024 * 1024;
 

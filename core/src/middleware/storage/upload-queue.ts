@@ -3,7 +3,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { RealClock, type Clock, type TimerHandle } from '../clock.js';
 import type { ObjectInfo, ObjectStore } from '../storage.js';
-import { assertValidKey, writeFileAtomic } from './index.js';
+import { assertValidKey } from './index.js';
+import { writeFileAtomic } from '../../fsutil.js';
 
 /** Options of {@link UploadQueue.open}. */
 export interface UploadQueueOptions {

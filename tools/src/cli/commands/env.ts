@@ -1,5 +1,6 @@
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { access, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../../../core/src/fsutil.js';
 import { Option, type Command } from 'commander';
 import { ConfigError, NotFoundError, SsmdError } from '../../../../core/src/errors.js';
 import {
@@ -31,13 +32,8 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-/** Replace the file atomically so a crash never leaves half a YAML file. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
+/** Replace the file atomically (temp, fsync, rename) so a crash never leaves half a YAML file. */
+const writeAtomic = (file: string, text: string) => writeFileAtomic(file, Buffer.from(text));
 
 /** Edit a file through a pure text transform; the editor re-validates, so nothing invalid is written. */
 async function edit(ctx: CommandContext, target: string, change: (text: string, file: string) => string, what: string): Promise<void> {
